@@ -65,7 +65,7 @@ class GuestMemory {
   // prefix) if any byte is unmapped or the range wraps.
   template <typename Emit>
   bool for_each_segment(uint64_t gpa, uint32_t len, Emit&& emit) const {
-    if (gpa + len < gpa) return false;
+    if (len != 0 && gpa + (len - 1) < gpa) return false;  // a range may end at 2^64
     while (len > 0) {
       const MemoryRegion* r = find_gpa(gpa);
       if (r == nullptr) return false;

@@ -51,7 +51,8 @@ inline constexpr size_t kAvailAlign = 2;
 inline constexpr size_t kUsedAlign = 4;
 }  // namespace split_layout
 
-// True when the driver asked to be notified for an index in (old, new].
+// True when the event index lies in [old, new): the index has just moved
+// past the entry the other side asked to be notified after.
 constexpr bool need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx) {
   return static_cast<uint16_t>(new_idx - event - 1) < static_cast<uint16_t>(new_idx - old_idx);
 }

@@ -54,20 +54,21 @@ bool SplitQueue::fail(const char* reason) {
   return false;
 }
 
-uint16_t SplitQueue::load_avail_idx() const {
+// Reloads the shadow avail->idx. Every load is checked, whoever makes it:
+// an index more than a ring ahead of next_avail_ breaks the queue.
+bool SplitQueue::refresh_avail_idx() {
   // Acquire: the ring entries and descriptors the driver wrote before
   // bumping idx are visible once we see the new idx.
-  return load_u16(avail_ + sl::kIdxOffset, std::memory_order_acquire);
+  const uint16_t idx = load_u16(avail_ + sl::kIdxOffset, std::memory_order_acquire);
+  if (static_cast<uint16_t>(idx - next_avail_) > size_) return fail("avail index moved by more than the queue size");
+  shadow_avail_idx_ = idx;
+  return true;
 }
 
 PopResult SplitQueue::pop(DescriptorChain& chain) {
   if (broken_reason_) return {PopStatus::kBroken};
   if (next_avail_ == shadow_avail_idx_) {
-    shadow_avail_idx_ = load_avail_idx();
-    if (static_cast<uint16_t>(shadow_avail_idx_ - next_avail_) > size_) {
-      fail("avail index moved by more than the queue size");
-      return {PopStatus::kBroken};
-    }
+    if (!refresh_avail_idx()) return {PopStatus::kBroken};
     if (next_avail_ == shadow_avail_idx_) return {PopStatus::kEmpty};
   }
   const uint8_t* slot = avail_ + sl::kRingOffset + 2u * (next_avail_ & (size_ - 1));
@@ -160,7 +161,8 @@ bool SplitQueue::enable_notifications() {
   // Store-load barrier: the driver either sees notifications on or we see
   // the entries it added before it looked.
   std::atomic_thread_fence(std::memory_order_seq_cst);
-  shadow_avail_idx_ = load_avail_idx();
+  // A bad index counts as work: the caller's next pop() reports kBroken.
+  if (!refresh_avail_idx()) return true;
   return shadow_avail_idx_ != next_avail_;
 }
 

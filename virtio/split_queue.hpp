@@ -72,7 +72,7 @@ class SplitQueue {
   bool enable_notifications();
 
  private:
-  uint16_t load_avail_idx() const;
+  bool refresh_avail_idx();
   bool walk(uint16_t head, DescriptorChain& chain, ChainError& err) const;
   bool walk_indirect(uint64_t gpa, uint32_t len, DescriptorChain& chain, ChainError& err) const;
   bool fail(const char* reason);

@@ -50,8 +50,12 @@ void Port::detach(const char* why) {
 }
 
 void Port::on_vring_ready(uint16_t vring_index) {
-  // RX rings need no action: a frame that finds no buffer is dropped, not queued.
-  if (conn_ && vring_index % 2 == 1) service_tx(vring_index / 2);
+  if (!conn_) return;
+  if (vring_index % 2 == 1) return service_tx(vring_index / 2);
+  // A frame that finds no RX buffer is dropped, not queued, so new RX
+  // buffers need no wakeup: keep the guest from kicking for them.
+  Vring& rx = conn_->device().vring(vring_index);
+  if (rx.started() && !rx.broken()) rx.queue().disable_notifications();
 }
 
 void Port::service_tx(uint16_t pair) {
@@ -154,7 +158,10 @@ void Port::deliver(const Frame& frame, const uint8_t* mac_rewrite) {
     return;
   }
   Device& dev = conn_->device();
-  Vring& vr = dev.vring(2 * (frame.queue_pair % config_.queue_pairs));
+  // Same queue pair as the sender when this frontend runs it, else pair 0.
+  Vring* target = &dev.vring(2 * (frame.queue_pair % config_.queue_pairs));
+  if (!target->active()) target = &dev.vring(0);
+  Vring& vr = *target;
   if (!vr.active()) {
     ++stats_.tx_drops;
     return;
