@@ -94,6 +94,12 @@ uint16_t DriverRing::avail_idx() { return load16(mem_.host(avail_ + sl::kIdxOffs
 void DriverRing::set_avail_flags(uint16_t flags) { store16(mem_.host(avail_ + sl::kFlagsOffset), flags); }
 void DriverRing::set_used_event(uint16_t v) { store16(mem_.host(avail_ + sl::used_event_offset(size_)), v); }
 uint16_t DriverRing::used_idx() { return load16(mem_.host(used_ + sl::kIdxOffset)); }
+
+void DriverRing::set_used_idx(uint16_t idx) {
+  store16(mem_.host(used_ + sl::kIdxOffset), idx);
+  last_used_ = idx;
+}
+
 uint16_t DriverRing::used_flags() { return load16(mem_.host(used_ + sl::kFlagsOffset)); }
 uint16_t DriverRing::avail_event() { return load16(mem_.host(used_ + sl::avail_event_offset(size_))); }
 

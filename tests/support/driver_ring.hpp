@@ -78,6 +78,9 @@ class DriverRing {
 
   // Used side, as the driver reads it.
   uint16_t used_idx();
+  // Presets used->idx, as for a ring resumed mid-stream (SET_VRING_BASE);
+  // pop_used() then reaps from this index on.
+  void set_used_idx(uint16_t idx);
   uint16_t used_flags();
   uint16_t avail_event();
   std::optional<virtio::VirtqUsedElem> pop_used();
