@@ -160,8 +160,13 @@ HandlerResult Device::get_config(Message& msg, Message& reply) {
   cfg.status = kNetStatusLinkUp;
   cfg.max_virtqueue_pairs = config_.queue_pairs;
   cfg.mtu = config_.mtu;
-  if (hdr.offset > sizeof cfg || hdr.size > sizeof cfg - hdr.offset)
-    return refuse("GET_CONFIG", "range beyond the net config space");
+  if (hdr.offset > sizeof cfg || hdr.size > sizeof cfg - hdr.offset) {
+    // The spec's failure reply: no config bytes. The frontend waits for an
+    // answer, so refusing (which drops the connection) is not an option.
+    VN_LOG(kWarn, "GET_CONFIG refused: range beyond the net config space");
+    reply.set_payload(ConfigHeader{hdr.offset, 0, hdr.flags});
+    return HandlerResult::kOk;
+  }
   reply.set_payload(hdr);
   std::memcpy(reply.payload.data() + sizeof hdr, reinterpret_cast<uint8_t*>(&cfg) + hdr.offset, hdr.size);
   reply.hdr.size = static_cast<uint32_t>(sizeof hdr + hdr.size);

@@ -57,7 +57,13 @@ std::string Vring::start(const virtio::GuestMemory& mem, RingFeatures features, 
   queue_.reset();
   broken_ = false;
   std::string err = build_queue(mem, features, base_);
-  if (!err.empty()) return err;
+  if (!err.empty()) {
+    // Unwatch now, while the fd is surely open: the parameters die in an
+    // unspecified order, and once `kick` is closed EPOLL_CTL_DEL fails while
+    // the registration lives on (the frontend still holds the eventfd).
+    watch.reset();
+    return err;
+  }
   kick_ = std::move(kick);
   kick_watch_ = std::move(watch);
   started_ = true;
