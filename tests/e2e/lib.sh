@@ -15,7 +15,11 @@
 #   wait_exit PID SECS             waits (bounded) for a child to exit; status in WAIT_RC
 #   stop_pid PID [SECS]            SIGINT, bounded wait, then SIGTERM/SIGKILL
 #   tp_start NAME ROLE VDEV... -- APPARGS...   testpmd, interactive, driven through a fifo
+#   tp_wait_ready NAME SECS        waits for the prompt (fails on probe errors)
 #   tp_cmd NAME "cmd" ...          writes commands to testpmd's stdin
+#   tp_sync NAME                   waits until testpmd has executed everything written so far
+#   tp_stop_fwd / tp_show_stats NAME   "stop" / "show port stats all", synchronously
+#   tp_kill NAME                   SIGKILL (a crashing frontend)
 #   tp_quit NAME [SECS]            stop / show port stats all / quit, bounded, then signals
 #   tp_stat NAME PORT FIELD [nic|fwd]   counter from testpmd's log (last block of that port)
 #   vn_final LOG PORT FIELD        counter from a vhost-notify "final port=..." line
@@ -25,7 +29,9 @@
 #   fd_count PID                   number of open fds of a process
 #
 # Everything started through bg_start/tp_start/be_start is killed by pid by the EXIT
-# trap and the temp dir is removed, whatever way the script ends.
+# trap and the temp dir is removed, whatever way the script ends (E2E_KEEP=1 or --keep
+# keeps it; E2E_KEEP_ON_FAIL=1 keeps it only when the test fails). Helpers that start or
+# reap processes must run in the script's own shell, never inside $(...).
 
 set -u -o pipefail
 
@@ -34,7 +40,9 @@ E2E_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 E2E_REPO_ROOT=$(cd "$E2E_LIB_DIR/../.." && pwd)
 PCAPTOOL=${PCAPTOOL:-$E2E_REPO_ROOT/tools/pcap/pcaptool.py}
 TESTPMD=${TESTPMD:-dpdk-testpmd}
-PYTHON=${PYTHON:-python3}
+if [ -z "${PYTHON:-}" ]; then
+    if [ -x /usr/bin/python3 ]; then PYTHON=/usr/bin/python3; else PYTHON=python3; fi
+fi
 
 BACKEND=""          # path of vhost-notify, or "dpdk" for the net_vhost stand-in
 E2E_KEEP=${E2E_KEEP:-0}
@@ -63,7 +71,17 @@ _dump_logs() {
 }
 
 pass() { E2E_RESULT_SET=1; log "PASS: $*"; exit 0; }
-fail() { E2E_RESULT_SET=1; log "FAIL: $*"; _dump_logs; exit 1; }
+fail() { E2E_RESULT_SET=1; log "FAIL: $*"; _backend_final_on_fail; _dump_logs; exit 1; }
+
+# On failure, stop a running vhost-notify with SIGINT first so that its "final" counters
+# are in the log dump.
+_backend_final_on_fail() {
+    [ "${BE_KIND:-}" = vhost-notify ] || return 0
+    local pid=${BG_PID[${BE_NAME:-backend}]:-}
+    [ -n "$pid" ] && _alive "$pid" || return 0
+    kill -INT "$pid" 2>/dev/null
+    wait_exit "$pid" 5 || true
+}
 skip() { E2E_RESULT_SET=1; log "SKIP: $*"; exit 77; }
 
 # check COND-DESCRIPTION: runs "$@" as a test, fails with the description if false.
@@ -90,19 +108,20 @@ _e2e_cleanup() {
         [ -n "$pid" ] || continue
         if _alive "$pid"; then
             [ "$E2E_VERBOSE" = 1 ] && log "cleanup: stopping $n (pid $pid)"
-            stop_pid "$pid" 5 >/dev/null
+            stop_pid "$pid" 5
         else
             wait "$pid" 2>/dev/null
         fi
     done
     if [ -n "$E2E_TMP" ] && [ -d "$E2E_TMP" ]; then
-        if [ "$E2E_KEEP" = 1 ] || { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "${E2E_KEEP_ON_FAIL:-}" ]; }; then
+        if [ "$E2E_KEEP" = 1 ] || { [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ "${E2E_KEEP_ON_FAIL:-0}" = 1 ]; }; then
             log "keeping $E2E_TMP"
         else
             rm -rf "$E2E_TMP"
         fi
     fi
-    if [ "$E2E_RESULT_SET" = 0 ] && [ "$rc" -ne 0 ]; then
+    # Status 2 is a usage error (message already printed).
+    if [ "$E2E_RESULT_SET" = 0 ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ]; then
         log "FAIL: script ended unexpectedly (status $rc)"
     fi
     exit "$rc"
@@ -154,7 +173,7 @@ e2e_require_tools() {
     command -v "$PYTHON" >/dev/null 2>&1 || skip "$PYTHON not found"
     command -v stdbuf >/dev/null 2>&1 || skip "stdbuf (coreutils) not found"
     [ -f "$PCAPTOOL" ] || skip "pcaptool not found at $PCAPTOOL"
-    if [ "$BACKEND" != dpdk ] || [ "${1:-}" = taskset ]; then
+    if [ "${1:-}" = taskset ] || [ -n "$BE_TASKSET" ]; then
         command -v taskset >/dev/null 2>&1 || skip "taskset (util-linux) not found"
     fi
     # The PMDs testpmd needs are loaded from DPDK's plugin directory.
@@ -217,6 +236,14 @@ _alive() {
     [ "$st" != Z ]
 }
 
+# _exited_fail PID WHAT: reaps an exited child (in this shell) and fails with its status.
+_exited_fail() {
+    local rc
+    wait "$1" 2>/dev/null
+    rc=$?
+    fail "$2 (exit status $rc$([ "$rc" -gt 128 ] && echo ", signal $((rc - 128))"))"
+}
+
 # bg_start NAME LOG CMD...   (stdin /dev/null unless BG_STDIN is set)
 bg_start() {
     local name=$1 logf=$2; shift 2
@@ -248,18 +275,25 @@ wait_exit() {
     return 0
 }
 
-# stop_pid PID [SECS]: SIGINT, wait; SIGTERM, wait; SIGKILL. Prints how it ended.
+# stop_pid PID [SECS]: SIGINT, wait; SIGTERM, wait; SIGKILL. Sets STOP_HOW (exited,
+# sigint, sigterm, sigkill) and WAIT_RC; returns 0 if it ended by SIGINT or before.
+# Call it directly, not in $(...): only this shell can reap its children.
 stop_pid() {
     local pid=$1 secs=${2:-10}
     WAIT_RC=""
-    _alive "$pid" || { wait "$pid" 2>/dev/null; WAIT_RC=$?; echo exited; return 0; }
+    if ! _alive "$pid"; then
+        wait "$pid" 2>/dev/null
+        WAIT_RC=$?
+        STOP_HOW=exited
+        return 0
+    fi
     kill -INT "$pid" 2>/dev/null
-    if wait_exit "$pid" "$secs"; then echo sigint; return 0; fi
+    if wait_exit "$pid" "$secs"; then STOP_HOW=sigint; return 0; fi
     kill -TERM "$pid" 2>/dev/null
-    if wait_exit "$pid" 3; then echo sigterm; return 1; fi
+    if wait_exit "$pid" 3; then STOP_HOW=sigterm; return 1; fi
     kill -KILL "$pid" 2>/dev/null
     wait_exit "$pid" 3
-    echo sigkill
+    STOP_HOW=sigkill
     return 1
 }
 
@@ -271,10 +305,12 @@ kill_pid_hard() {
     return 0
 }
 
+# wait_for_socket PATH SECS [PID]: 0 when PATH is a socket; 1 on timeout; 2 if PID exited.
 wait_for_socket() {
-    local path=$1 secs=${2:-10} deadline
+    local path=$1 secs=${2:-10} pid=${3:-} deadline
     deadline=$(( $(date +%s%N) + secs * 1000000000 ))
     until [ -S "$path" ]; do
+        if [ -n "$pid" ] && ! _alive "$pid"; then return 2; fi
         [ "$(date +%s%N)" -lt "$deadline" ] || return 1
         sleep 0.05
     done
@@ -337,12 +373,12 @@ tp_start() {
     exec {fd}<>"$fifo"
     local logf="$E2E_TMP/$name.$E2E_FP_SEQ.log"
     BG_STDIN=$fifo bg_start "$name" "$logf" \
-        stdbuf -oL -eL "$TESTPMD" "${eal[@]}" --file-prefix "$prefix" --in-memory --no-pci -m 512 \
+        stdbuf -oL -eL "$TESTPMD" "${eal[@]}" --file-prefix "$prefix" --in-memory --no-pci -m "${TP_MEM:-512}" \
         ${TP_EAL_EXTRA[@]+"${TP_EAL_EXTRA[@]}"} \
         -- -i --total-num-mbufs=16384 "${app[@]}"
     TP_FD[$name]=$fd
     E2E_FIFO_FDS+=("$fd")
-    log "testpmd $name ($role, pid ${BG_PID[$name]}): vdev ${eal[*]}"
+    log "testpmd $name ($role, pid ${BG_PID[$name]}): ${eal[*]}"
     return 0
 }
 
@@ -350,8 +386,9 @@ tp_start() {
 tp_wait_ready() {
     local name=$1 secs=${2:-20} logf=${BG_LOG[$1]} r=0
     wait_for_log "$logf" 'testpmd> ' "$secs" "${BG_PID[$name]}" || r=$?
-    if grep -Eq 'No probed ethernet devices|failed to initialize|Failed to setup backend|Cannot init|EAL: Error' "$logf"; then
-        fail "testpmd $name failed to start: $(grep -Em1 'No probed|failed to|Failed to|Cannot init|EAL: Error' "$logf")"
+    local bad='No probed ethernet devices|failed to initialize|Failed to setup backend|Cannot init|EAL: Error|Too many memory regions|Start ports failed'
+    if grep -Eq "$bad" "$logf"; then
+        fail "testpmd $name failed to start: $(grep -Em1 "$bad" "$logf")"
     fi
     case $r in
         0) return 0 ;;
@@ -376,11 +413,12 @@ E2E_SYNC_SEQ=0
 # echoed it, i.e. until every command written before it has been executed and printed.
 tp_sync() {
     local name=$1 secs=${2:-10}
+    # Unique even when called from a $(...) subshell, where a counter would not advance.
     E2E_SYNC_SEQ=$((E2E_SYNC_SEQ + 1))
-    local tag="#sync-$E2E_SYNC_SEQ"
+    local tag="#sync-$BASHPID-$E2E_SYNC_SEQ-$(now_ns)"
     tp_cmd "$name" "$tag"
     local r=0
-    wait_for_log "${BG_LOG[$name]}" "^testpmd> $tag\$" "$secs" "${BG_PID[$name]}" || r=$?
+    wait_for_log "${BG_LOG[$name]}" "^testpmd> ${tag}[[:space:]]*\$" "$secs" "${BG_PID[$name]}" || r=$?
     case $r in
         0) return 0 ;;
         2) fail "testpmd $name exited (waiting for it to execute its commands)" ;;
@@ -403,7 +441,7 @@ tp_quit() {
     local r=0
     if ! wait_exit "$pid" "$secs"; then
         log "testpmd $name did not quit within ${secs}s; signalling"
-        stop_pid "$pid" 5 >/dev/null
+        stop_pid "$pid" 5
         r=1
     fi
     _tp_close_fd "$name"
@@ -479,6 +517,7 @@ BE_KIND=""          # vhost-notify | dpdk
 BE_NPORTS=0
 BE_TASKSET=${BE_TASKSET:-}    # e.g. "0": run vhost-notify under taskset -c 0
 BE_STATS=${BE_STATS:-}        # --stats SECONDS for vhost-notify
+BE_QUEUES=${BE_QUEUES:-1}     # --queues N (queue pairs per port)
 
 # be_start MODE [--socket-path P]... [--client P]...
 #   MODE sink|loopback|switch. Ports are numbered server sockets first, then clients.
@@ -495,20 +534,21 @@ be_start() {
         esac
     done
     BE_NPORTS=$(( ${#servers[@]} + ${#clients[@]} ))
-    BE_PATHS=(${servers[@]+"${servers[@]}"} ${clients[@]+"${clients[@]}"})
     local p
     if backend_is_dpdk; then
         BE_KIND=dpdk
         local vdevs=() i=0 fwd
-        for p in ${servers[@]+"${servers[@]}"}; do vdevs+=("net_vhost$i,iface=$p,queues=1"); i=$((i + 1)); done
-        for p in ${clients[@]+"${clients[@]}"}; do vdevs+=("net_vhost$i,iface=$p,queues=1,client=1"); i=$((i + 1)); done
+        local q=$BE_QUEUES
+        for p in ${servers[@]+"${servers[@]}"}; do vdevs+=("net_vhost$i,iface=$p,queues=$q"); i=$((i + 1)); done
+        for p in ${clients[@]+"${clients[@]}"}; do vdevs+=("net_vhost$i,iface=$p,queues=$q,client=1"); i=$((i + 1)); done
         case "$mode" in
             sink) fwd=rxonly ;;
             loopback) fwd=macswap ;;
             switch) fwd=io; [ "$BE_NPORTS" -eq 2 ] || fail "dpdk stand-in switch needs exactly 2 ports" ;;
             *) fail "unknown mode $mode" ;;
         esac
-        tp_start "$BE_NAME" backend "${vdevs[@]}" -- --forward-mode="$fwd" --no-flush-rx
+        tp_start "$BE_NAME" backend "${vdevs[@]}" -- --forward-mode="$fwd" --no-flush-rx \
+            --rxq="$q" --txq="$q"
         for p in ${servers[@]+"${servers[@]}"}; do
             wait_for_socket "$p" 20 || fail "stand-in backend did not create $p within 20s"
         done
@@ -521,18 +561,21 @@ be_start() {
         for p in ${servers[@]+"${servers[@]}"}; do args+=(--socket-path "$p"); done
         for p in ${clients[@]+"${clients[@]}"}; do args+=(--client "$p"); done
         [ -n "$BE_STATS" ] && args+=(--stats "$BE_STATS")
+        [ "$BE_QUEUES" = 1 ] || args+=(--queues "$BE_QUEUES")
         local cmd=("$BACKEND" "${args[@]}")
         [ -n "$BE_TASKSET" ] && cmd=(taskset -c "$BE_TASKSET" "${cmd[@]}")
-        bg_start "$BE_NAME" "$E2E_TMP/$BE_NAME.log" stdbuf -oL -eL "${cmd[@]}"
+        # No stdbuf here: its LD_PRELOAD breaks ASan builds ("ASan runtime does not come
+        # first"); vhost-notify flushes its stats and final lines itself.
+        bg_start "$BE_NAME" "$E2E_TMP/$BE_NAME.log" "${cmd[@]}"
         log "vhost-notify (pid ${BG_PID[$BE_NAME]}): ${cmd[*]}"
         for p in ${servers[@]+"${servers[@]}"}; do
-            if ! wait_for_socket "$p" 10; then
-                _alive "${BG_PID[$BE_NAME]}" || fail "vhost-notify exited during start-up"
+            if ! wait_for_socket "$p" 10 "${BG_PID[$BE_NAME]}"; then
+                _alive "${BG_PID[$BE_NAME]}" || _exited_fail "${BG_PID[$BE_NAME]}" "vhost-notify exited during start-up"
                 fail "vhost-notify did not create socket $p within 10s"
             fi
         done
         sleep 0.1
-        _alive "${BG_PID[$BE_NAME]}" || fail "vhost-notify exited during start-up"
+        _alive "${BG_PID[$BE_NAME]}" || _exited_fail "${BG_PID[$BE_NAME]}" "vhost-notify exited during start-up"
     fi
 }
 
@@ -546,10 +589,9 @@ be_stop() {
         tp_quit "$BE_NAME" 15 || log "warning: stand-in backend had to be signalled"
         return 0
     fi
-    _alive "$pid" || fail "vhost-notify (pid $pid) died before the end of the test"
-    local how
-    how=$(stop_pid "$pid" 10)
-    [ "$how" = sigint ] || fail "vhost-notify did not exit within 10s of SIGINT (needed $how)"
+    _alive "$pid" || _exited_fail "$pid" "vhost-notify (pid $pid) died before the end of the test"
+    stop_pid "$pid" 10
+    [ "$STOP_HOW" = sigint ] || fail "vhost-notify did not exit within 10s of SIGINT (needed $STOP_HOW)"
     [ "$WAIT_RC" = 0 ] || fail "vhost-notify exited with status $WAIT_RC after SIGINT"
     vn_final_ok "$(be_log)" "$BE_NPORTS" ||
         fail "vhost-notify did not print a well-formed 'final port=N ...' line for each of its $BE_NPORTS ports"
@@ -582,7 +624,7 @@ be_summary() {
             log "backend(dpdk) port=$p rx_pkts=$(be_counter $p rx_pkts) tx_pkts=$(be_counter $p tx_pkts) tx_drops=$(be_counter $p tx_drops)"
         done
     else
-        grep -E '^final port=' "$(be_log)" | while read -r l; do log "backend: $l"; done
+        grep -E '^final(-queue)? port=' "$(be_log)" | while read -r l; do log "backend: $l"; done
     fi
 }
 

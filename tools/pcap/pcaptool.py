@@ -5,15 +5,18 @@ Standard library only.
 
   pcaptool.py gen OUT.pcap --count N [--sizes 60,128,512,1514] [--random-sizes]
                   [--src-mac 02:00:00:00:00:01] [--dst-mac 02:00:00:00:00:02]
-                  [--seed S] [--ethertype 0x88b5]
+                  [--seed S] [--ethertype 0x88b5] [--broadcast-every K] [--first-seq N]
 
       Every frame is <dst mac><src mac><ethertype><magic "VNTF"><seq u32 BE>
       <frame length u16 BE><seed u16 BE><pseudo-random bytes>.  The sizes are
       frame lengths without FCS (60..9000); they are used in the given order,
       cycling, or drawn at random from the list with --random-sizes.  An item
-      "A-B" in --sizes means a random length in [A, B] for each frame.
+      "A-B" in --sizes means a random length in [A, B] for each frame.  With
+      --broadcast-every K every K-th frame (seq % K == K-1) goes to
+      ff:ff:ff:ff:ff:ff instead of --dst-mac.  --first-seq lets several files
+      carry disjoint sequence numbers.
 
-  pcaptool.py compare SENT.pcap RECEIVED.pcap [--swap-macs] [--allow-missing]
+  pcaptool.py compare SENT.pcap[,SENT2.pcap...] RECEIVED.pcap [--swap-macs] [--allow-missing]
                   [--allow-foreign] [--check-order] [--quiet]
 
       Checks that every received frame (after swapping destination and source
@@ -22,12 +25,15 @@ Standard library only.
       foreign counts.  Exit status 0 only if there is no corrupted, duplicate
       or foreign frame and (unless --allow-missing) nothing is missing, i.e.
       the received count equals the sent count.  With --check-order frames
-      received out of the sent order also fail the comparison.
+      received out of the sent order also fail the comparison.  Several sent
+      files (comma-separated) are taken as one sent stream, in that order.
 
   pcaptool.py info FILE.pcap     prints the number of frames and the sizes seen
-  pcaptool.py count FILE.pcap    prints the number of complete frames only
-                                 (tolerates a truncated last record, which is
-                                 what a file still being written looks like)
+  pcaptool.py count FILE.pcap [--dst MAC] [--src MAC]
+                                 prints the number of complete frames (with that
+                                 destination / source MAC); tolerates a missing
+                                 file or a truncated last record, which is what a
+                                 file still being written looks like
 
 Exit status: 0 success, 1 comparison failed, 2 usage or file error.
 """
@@ -155,13 +161,18 @@ def cmd_gen(args):
     rng = random.Random(args.seed)
     frames = []
     sizes = args.sizes
-    for seq in range(args.count):
+    bcast = b"\xff" * 6
+    for i in range(args.count):
+        seq = args.first_seq + i
         if args.random_sizes:
             lo, hi = sizes[rng.randrange(len(sizes))]
         else:
-            lo, hi = sizes[seq % len(sizes)]
+            lo, hi = sizes[i % len(sizes)]
         length = lo if lo == hi else rng.randint(lo, hi)
-        frames.append(make_frame(seq, length, args.src_mac, args.dst_mac,
+        dst = args.dst_mac
+        if args.broadcast_every and seq % args.broadcast_every == args.broadcast_every - 1:
+            dst = bcast
+        frames.append(make_frame(seq, length, args.src_mac, dst,
                                  args.ethertype, args.seed, rng))
     write_pcap(args.out, frames)
     total = sum(len(f) for f in frames)
@@ -192,7 +203,10 @@ def first_diff(a, b):
 
 
 def cmd_compare(args):
-    sent, _ = read_pcap(args.sent)
+    sent = []
+    for path in args.sent.split(","):
+        part, _ = read_pcap(path)
+        sent.extend(part)
     recv, notes = read_pcap(args.received, tolerate_truncation=True)
     for n in notes:
         print(f"pcaptool compare: warning: {args.received}: {n}")
@@ -258,7 +272,7 @@ def cmd_compare(args):
             print(f"  foreign: received #{ri}: {desc} matches no sent frame")
         for ri, sidx in duplicates[:limit]:
             print(f"  duplicate: received #{ri} repeats sent #{sidx}")
-        if missing:
+        if missing and not args.allow_missing:
             shown = ",".join(str(i) for i in missing[:20])
             more = "..." if len(missing) > 20 else ""
             print(f"  missing sent frames (index): {shown}{more}")
@@ -305,7 +319,14 @@ def cmd_count(args):
         frames, _ = read_pcap(args.file, tolerate_truncation=True)
     except PcapError:
         frames = []
-    print(len(frames))
+    n = 0
+    for f, _ in frames:
+        if args.dst is not None and f[0:6] != args.dst:
+            continue
+        if args.src is not None and f[6:12] != args.src:
+            continue
+        n += 1
+    print(n)
     return 0
 
 
@@ -322,6 +343,8 @@ def main(argv=None):
     g.add_argument("--dst-mac", type=parse_mac, default=parse_mac("02:00:00:00:00:02"))
     g.add_argument("--seed", type=int, default=1)
     g.add_argument("--ethertype", type=lambda s: int(s, 0), default=0x88B5)
+    g.add_argument("--broadcast-every", type=int, default=0)
+    g.add_argument("--first-seq", type=int, default=0)
     g.set_defaults(func=cmd_gen)
 
     c = sub.add_parser("compare", help="compare a received pcap with the sent one")
@@ -340,6 +363,8 @@ def main(argv=None):
 
     n = sub.add_parser("count", help="print the number of complete frames")
     n.add_argument("file")
+    n.add_argument("--dst", type=parse_mac)
+    n.add_argument("--src", type=parse_mac)
     n.set_defaults(func=cmd_count)
 
     args = p.parse_args(argv)
