@@ -83,6 +83,9 @@ if [ "$BE_KIND" = vhost-notify ]; then
     [ "$RXB" = "$FE_TXB" ] || fail "backend rx_bytes=$RXB != testpmd TX-bytes=$FE_TXB"
     RXD=$(be_counter 0 rx_drops)
     [ "$RXD" = 0 ] || fail "backend rx_drops=$RXD, expected 0 (testpmd sends well-formed frames)"
+    # Per-queue counters outlive the connection: the TX ring (queue 1) was kicked.
+    QKICKS=$(grep -E "^final-queue port=0 queue=1 " "$(be_log)" | tr ' ' '\n' | awk -F= '$1 == "kicks" { print $2 }')
+    is_uint "$QKICKS" && [ "$QKICKS" -gt 0 ] || fail "no kicks counted on TX queue 1 (got '${QKICKS}')"
 fi
 MPPS=$(awk -v n="$P1_TX" -v s="$SECS" 'BEGIN { printf "%.2f", n / s / 1e6 }')
 pass "backend rx_pkts=$RX == testpmd TX-packets=$FE_TX (single-segment phase about $MPPS Mpps)"

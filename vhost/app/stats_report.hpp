@@ -11,7 +11,7 @@
 namespace vhost {
 
 // One `final port=N path=... rx_pkts=...` line per port, then one
-// `final-queue` line per queue of a still-connected port.
+// `final-queue` line per queue.
 void print_final_stats(std::FILE* out, const std::vector<std::unique_ptr<Port>>& ports);
 
 // Prints `stats port=N rx_pps=...` lines with rates since the last call.

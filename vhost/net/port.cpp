@@ -21,7 +21,13 @@ constexpr uint32_t kMaxFrame = 65535 + virtio::kEthHeaderSize;
 }  // namespace
 
 Port::Port(size_t id, std::string path, EventLoop& loop, Forwarder& forwarder, const DeviceConfig& config)
-    : id_(id), path_(std::move(path)), loop_(loop), forwarder_(forwarder), config_(config), rx_chains_(kMaxRxBuffers) {}
+    : id_(id),
+      path_(std::move(path)),
+      loop_(loop),
+      forwarder_(forwarder),
+      config_(config),
+      retired_(2 * config.queue_pairs),
+      rx_chains_(kMaxRxBuffers) {}
 
 Port::~Port() = default;
 
@@ -38,7 +44,7 @@ void Port::attach(UniqueFd sock) {
 
 void Port::detach(const char* why) {
   VN_LOG(kInfo, "port %zu (%s): frontend detached: %s", id_, path_.c_str(), why);
-  for (const QueueStats& q : queue_stats()) retired_ += q;
+  retired_ = queue_stats();
   forwarder_.port_down(*this);
   ++generation_;
   rx_dirty_ = false;
@@ -200,16 +206,14 @@ void Port::flush_rx() {
 }
 
 std::vector<QueueStats> Port::queue_stats() const {
-  std::vector<QueueStats> out;
-  if (!conn_) return out;
-  const Device& dev = conn_->device();
-  for (size_t i = 0; i < dev.vring_count(); ++i) out.push_back(dev.vring(i).stats());
+  std::vector<QueueStats> out = retired_;
+  if (conn_)
+    for (size_t i = 0; i < out.size(); ++i) out[i] += conn_->device().vring(i).stats();
   return out;
 }
 
 PortStats Port::stats() const {
   PortStats s = stats_;
-  s.queues = retired_;
   for (const QueueStats& q : queue_stats()) s.queues += q;
   return s;
 }

@@ -49,7 +49,7 @@ class Port final : public DeviceObserver {
   void flush_rx();
 
   PortStats stats() const;
-  // Per-queue counters of the current connection (empty when none).
+  // Per-queue counters, summed over every connection the port has had.
   std::vector<QueueStats> queue_stats() const;
 
  private:
@@ -67,7 +67,7 @@ class Port final : public DeviceObserver {
   std::unique_ptr<Connection> conn_;
   uint64_t generation_ = 0;  // bumped per connection: stale posted work checks it
   PortStats stats_;
-  QueueStats retired_;  // counters of connections that have ended
+  std::vector<QueueStats> retired_;  // per queue, from connections that have ended
   bool rx_dirty_ = false;
   virtio::DescriptorChain tx_chain_;
   std::vector<virtio::DescriptorChain> rx_chains_;  // scratch, reused per frame
