@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "virtio/descriptor_chain.hpp"
+#include "virtio/device_queue.hpp"
 #include "virtio/guest_memory.hpp"
 #include "virtio/ring_layout.hpp"
 
@@ -20,18 +21,6 @@ struct SplitRingAddrs {
   uint8_t* desc = nullptr;
   uint8_t* avail = nullptr;
   uint8_t* used = nullptr;
-};
-
-enum class PopStatus {
-  kChain,     // `chain` holds a valid chain
-  kEmpty,     // nothing available
-  kBadChain,  // chain.head() is valid but the chain is malformed: return it unused
-  kBroken,    // the ring itself is inconsistent: stop using it
-};
-
-struct PopResult {
-  PopStatus status;
-  ChainError chain_error = ChainError::kNone;
 };
 
 class SplitQueue {
@@ -91,5 +80,7 @@ class SplitQueue {
   bool published_once_ = false;
   const char* broken_reason_ = nullptr;
 };
+
+static_assert(DeviceQueue<SplitQueue>);
 
 }  // namespace virtio
