@@ -33,11 +33,6 @@ std::string Vring::set_base(uint32_t base) {
   return {};
 }
 
-std::string Vring::set_addr(const VringAddr& addr) {
-  addr_ = addr;
-  return {};
-}
-
 std::string Vring::build_queue(const virtio::GuestMemory& mem, RingFeatures features, uint16_t next_avail) {
   if (num_ == 0) return "ring size not set";
   if (!addr_) return "ring addresses not set";

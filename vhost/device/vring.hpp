@@ -51,7 +51,7 @@ class Vring {
   // where changing it under a running ring would corrupt it.
   std::string set_num(uint32_t num);
   std::string set_base(uint32_t base);
-  std::string set_addr(const VringAddr& addr);
+  void set_addr(const VringAddr& addr) { addr_ = addr; }
   void set_call(UniqueFd fd) { call_ = std::move(fd); }
   void set_err(UniqueFd fd) { err_ = std::move(fd); }
   void set_enabled(bool on) { enabled_ = on; }
